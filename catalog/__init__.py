@@ -1,0 +1,1 @@
+"""The tool catalog: storage (store, tables, migrate), secrets (crypto), the in-memory view (snapshot)."""

@@ -1,0 +1,138 @@
+"""The MCP server (SDK low-level `Server`) over the catalog: both protocol eras, list_changed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mcp_types as types
+from mcp.server import Server
+from mcp.server.caching import CacheHint
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions
+from mcp.server.models import InitializationOptions
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.exceptions import MCPError
+
+from catalog.snapshot import CatalogSnapshot
+from hub.catalog_sync import CatalogHolder
+from hub.fastpath import Handler as FastHandler
+from hub.tool_calls import INVALID_PARAMS, ToolCaller, ToolCallError
+from hub.tool_lists import ToolLister
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "mcphub"
+SERVER_VERSION = "0.1.0"
+
+
+class HubServer(Server[Any]):
+    """Advertises tools.listChanged on the handshake era (the SDK's default does not)."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        options = notification_options or NotificationOptions(tools_changed=True)
+        return super().create_initialization_options(options, experimental_capabilities, extensions)
+
+
+class ListChangedNotifier:
+    """Tells connected clients that the tool list changed, on whichever channel their era has."""
+
+    def __init__(self, bus: InMemorySubscriptionBus) -> None:
+        self._bus = bus
+        self._sessions: dict[str, ServerSession] = {}
+
+    def remember(self, key: str | None, session: ServerSession) -> None:
+        if key is not None:
+            self._sessions[key] = session
+
+    async def notify(self, _snapshot: CatalogSnapshot) -> None:
+        await self._bus.publish(ToolsListChanged())
+        for key, session in list(self._sessions.items()):
+            try:
+                await session.send_tool_list_changed()
+            except Exception:
+                # The session ended; its stream is gone. Forget it.
+                self._sessions.pop(key, None)
+
+
+def _session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    request = ctx.request
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return None
+    session_id = headers.get("mcp-session-id")
+    if session_id:
+        return f"http:{session_id}"
+    query = getattr(request, "query_params", {})
+    sse_id = query.get("session_id") if query else None
+    return f"sse:{sse_id}" if sse_id else None
+
+
+def fast_methods(caller: ToolCaller, lister: ToolLister) -> FastHandler:
+    """The lean route's handler: the same answers as the SDK handlers below, as plain dicts."""
+
+    async def handle(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "tools/list":
+            return lister.page_json(params.get("cursor"))
+        name = params.get("name")
+        if not isinstance(name, str):
+            raise ToolCallError(INVALID_PARAMS, "tools/call needs a tool 'name'")
+        return await caller.call(name, params.get("arguments"))
+
+    return handle
+
+
+def build_mcp_server(
+    holder: CatalogHolder, caller: ToolCaller, lister: ToolLister
+) -> tuple[HubServer, ListChangedNotifier]:
+    bus = InMemorySubscriptionBus()
+    notifier = ListChangedNotifier(bus)
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        try:
+            page = lister.page(params.cursor if params else None)
+        except ToolCallError as exc:
+            raise MCPError(exc.code, exc.message) from exc
+        return types.ListToolsResult.model_validate(page)
+
+    def input_schema(name: str) -> dict[str, Any] | None:
+        tool = holder.snapshot.get(name)
+        return tool.input_schema if tool else None
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        try:
+            result = await caller.call(params.name, params.arguments)
+        except ToolCallError as exc:
+            raise MCPError(exc.code, exc.message) from exc
+        return types.CallToolResult.model_validate(result)
+
+    server = HubServer(
+        SERVER_NAME,
+        version=SERVER_VERSION,
+        title="mcphub",
+        instructions="Tools generated from the OpenAPI specs and MCP servers registered with this hub.",
+        # The list changes whenever the catalog does; clients should re-list on list_changed.
+        cache_hints={"tools/list": CacheHint(ttl_ms=0, scope="private")},
+        get_tool_input_schema=input_schema,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_subscriptions_listen=ListenHandler(bus),
+    )
+
+    async def initialized(ctx: ServerRequestContext[Any, Any], params: types.NotificationParams) -> None:
+        # Every handshake-era client sends this once; its session can receive list_changed from now on.
+        notifier.remember(_session_key(ctx), ctx.session)
+
+    server.add_notification_handler("notifications/initialized", types.NotificationParams, initialized)
+    holder.on_change(notifier.notify)
+    return server, notifier
