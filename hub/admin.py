@@ -15,10 +15,11 @@ from starlette.routing import BaseRoute, Route
 
 from catalog.store import CatalogError, CatalogStore
 from connectors.http import UpstreamError
+from connectors.openapi.credentials import UpstreamCredentials
 from connectors.openapi.errors import SpecError
 from hub.admin_openapi import ADMIN_OPENAPI
 from hub.catalog_sync import CatalogHolder
-from hub.importer import Importer, ImportFailed, ImportRequest
+from hub.importer import Importer, ImportFailed, ImportRequest, credentials_from
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +99,7 @@ class AdminApi:
             raise AdminError(400, "invalid_request", "'headers' must be an object of strings")
         with tempfile.TemporaryDirectory(prefix="mcphub-spec-") as tmp:
             source = _spec_source(body, Path(tmp))
-            request = ImportRequest(
-                name=name,
-                source=source,
-                base_url=body.get("base_url"),
-                headers=headers,
-                api_key=body.get("api_key"),
-            )
+            request = ImportRequest(name, source, body.get("base_url"), _credentials(body, headers))
             return await self._importer.run(request)
 
     async def delete_api(self, request: Request) -> Response:
@@ -158,6 +153,25 @@ def _tool_summary(tool: Any) -> dict[str, Any]:
         "inputSchema": tool.input_schema,
         "outputSchema": tool.output_schema,
     }
+
+
+def _credentials(body: dict[str, Any], headers: dict[str, str]) -> UpstreamCredentials:
+    oauth2 = body.get("oauth2") or {}
+    if not isinstance(oauth2, dict):
+        raise AdminError(400, "invalid_request", "'oauth2' must be an object")
+    try:
+        return credentials_from(
+            headers=headers,
+            api_key=body.get("api_key"),
+            bearer_token=body.get("bearer_token"),
+            basic=body.get("basic"),
+            oauth2_client_id=oauth2.get("client_id"),
+            oauth2_client_secret=oauth2.get("client_secret"),
+            oauth2_token_url=oauth2.get("token_url"),
+            oauth2_scopes=oauth2.get("scopes") or (),
+        )
+    except ImportFailed as exc:
+        raise AdminError(400, "invalid_request", str(exc)) from exc
 
 
 def _spec_source(body: dict[str, Any], tmp: Path) -> str:

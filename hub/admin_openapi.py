@@ -98,6 +98,19 @@ ADMIN_OPENAPI: dict[str, Any] = {
                     "base_url": {"type": "string", "format": "uri"},
                     "headers": {"type": "object", "additionalProperties": {"type": "string"}},
                     "api_key": {"type": "string", "writeOnly": True},
+                    "bearer_token": {"type": "string", "writeOnly": True},
+                    "basic": {"type": "string", "writeOnly": True, "description": "user:password"},
+                    "oauth2": {
+                        "type": "object",
+                        "writeOnly": True,
+                        "description": "client-credentials grant",
+                        "properties": {
+                            "client_id": {"type": "string"},
+                            "client_secret": {"type": "string"},
+                            "token_url": {"type": "string"},
+                            "scopes": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
                 },
             },
             "ToolOverride": {

@@ -20,7 +20,7 @@ from connectors.ssrf import AddressPolicy
 from hub.admin import to_json
 from hub.cli import print_json
 from hub.config import HubSettings
-from hub.importer import Importer, ImportFailed, ImportRequest, parse_header
+from hub.importer import Importer, ImportFailed, ImportRequest, credentials_from, parse_header
 
 
 @dataclass(slots=True)
@@ -59,8 +59,17 @@ async def add_api(catalog: CatalogAccess, args: argparse.Namespace) -> int:
             print(f"[{time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr)
 
     try:
-        headers = dict(parse_header(h) for h in args.header)
-        request = ImportRequest(args.name, args.spec, args.base_url, headers, args.api_key)
+        credentials = credentials_from(
+            headers=dict(parse_header(h) for h in args.header),
+            api_key=args.api_key,
+            bearer_token=args.bearer_token,
+            basic=args.basic,
+            oauth2_client_id=args.oauth2_client_id,
+            oauth2_client_secret=args.oauth2_client_secret,
+            oauth2_token_url=args.oauth2_token_url,
+            oauth2_scopes=args.oauth2_scope,
+        )
+        request = ImportRequest(args.name, args.spec, args.base_url, credentials)
         info = await catalog.importer.run(request, progress)
     except (ImportFailed, SpecError, CatalogError, UpstreamError) as exc:
         print(f"mcphub: import of {args.name!r} failed, catalog unchanged: {exc}", file=sys.stderr)

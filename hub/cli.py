@@ -71,7 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--header", action="append", default=[], help="'Name: value' sent upstream on every call"
     )
-    add.add_argument("--api-key", help="secret for the spec's apiKey or bearer security scheme")
+    add.add_argument("--api-key", help="secret for the spec's apiKey (or http bearer) security scheme")
+    add.add_argument("--bearer-token", help="token for the spec's http bearer / oauth2 scheme")
+    add.add_argument("--basic", metavar="USER:PASSWORD", help="credentials for the spec's http basic scheme")
+    add.add_argument("--oauth2-client-id", help="OAuth2 client-credentials grant: client id")
+    add.add_argument("--oauth2-client-secret", help="OAuth2 client-credentials grant: client secret")
+    add.add_argument("--oauth2-token-url", help="token endpoint (default: the spec's clientCredentials flow)")
+    add.add_argument("--oauth2-scope", action="append", default=[], help="scope to request (repeatable)")
     add.set_defaults(run=_api_add)
     lst = api.add_parser("list", parents=[common], help="list registered APIs")
     lst.add_argument("--json", action="store_true")

@@ -34,8 +34,7 @@ class ImportRequest:
     name: str
     source: str  # file path or http(s) URL
     base_url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    api_key: str | None = None
+    credentials: UpstreamCredentials = field(default_factory=UpstreamCredentials)
     tenant: str = "default"
 
 
@@ -51,14 +50,14 @@ class Importer:
         api = await self._load(request.source)
         progress(f"converted {len(api.tools)} operations")
         api = resolve_servers(api, request.source, request.base_url, self.policy)
-        credentials = build_credentials(api, request.headers, request.api_key)
+        check_credentials(api, request.credentials)
         progress("saving")
         return await self.store.put_api(
             request.name,
             api,
             source=request.source,
             base_url=request.base_url,
-            credentials=credentials.to_dict(),
+            credentials=None if request.credentials.is_empty else request.credentials.to_dict(),
             tenant=request.tenant,
         )
 
@@ -115,17 +114,26 @@ def _with_server(tool: ToolDef, server: str, policy: AddressPolicy) -> ToolDef:
     return tool
 
 
-def build_credentials(api: ApiDef, headers: dict[str, str], api_key: str | None) -> UpstreamCredentials:
-    if api_key and not any(_takes_single_secret(s.type, s.scheme) for s in api.security_schemes.values()):
-        raise ImportFailed(
-            "--api-key given, but the spec declares no apiKey or bearer security scheme; "
-            "send the key with --header 'Name: value' instead"
-        )
-    return UpstreamCredentials(headers=dict(headers), api_key=api_key)
-
-
-def _takes_single_secret(scheme_type: str, http_scheme: str | None) -> bool:
-    return scheme_type == "apiKey" or (scheme_type == "http" and (http_scheme or "").lower() == "bearer")
+def check_credentials(api: ApiDef, creds: UpstreamCredentials) -> None:
+    """Refuse secrets no security scheme of the spec would carry: they would silently go nowhere."""
+    kinds = {(s.type, (s.scheme or "").lower()) for s in api.security_schemes.values()}
+    types = {kind for kind, _ in kinds}
+    wanted = [
+        (creds.api_key, "--api-key", "apiKey" in types or ("http", "bearer") in kinds),
+        (
+            creds.bearer_token,
+            "--bearer-token",
+            ("http", "bearer") in kinds or bool(types & {"oauth2", "openIdConnect"}),
+        ),
+        (creds.basic_username, "--basic", ("http", "basic") in kinds),
+        (creds.oauth2_client_id, "--oauth2-client-id", "oauth2" in types or bool(creds.oauth2_token_url)),
+    ]
+    for value, flag, usable in wanted:
+        if value and not usable:
+            raise ImportFailed(
+                f"{flag} given, but the spec declares no security scheme that takes it; "
+                "send the secret with --header 'Name: value' instead"
+            )
 
 
 def _check_public(url: str, policy: AddressPolicy) -> None:
@@ -140,6 +148,36 @@ def _check_public(url: str, policy: AddressPolicy) -> None:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def credentials_from(
+    *,
+    headers: dict[str, str] | None = None,
+    api_key: str | None = None,
+    bearer_token: str | None = None,
+    basic: str | None = None,
+    oauth2_client_id: str | None = None,
+    oauth2_client_secret: str | None = None,
+    oauth2_token_url: str | None = None,
+    oauth2_scopes: list[str] | tuple[str, ...] = (),
+) -> UpstreamCredentials:
+    """Upstream secrets from CLI flags or admin API fields; `basic` is 'user:password'."""
+    username, password = (None, None)
+    if basic is not None:
+        username, sep, password = basic.partition(":")
+        if not sep or not username:
+            raise ImportFailed("--basic expects 'user:password'")
+    return UpstreamCredentials(
+        headers=dict(headers or {}),
+        api_key=api_key,
+        bearer_token=bearer_token,
+        basic_username=username,
+        basic_password=password,
+        oauth2_client_id=oauth2_client_id,
+        oauth2_client_secret=oauth2_client_secret,
+        oauth2_token_url=oauth2_token_url,
+        oauth2_scopes=tuple(oauth2_scopes),
+    )
 
 
 def parse_header(text: str) -> tuple[str, str]:

@@ -64,6 +64,10 @@ class UpstreamCredentials:
 
     __str__ = __repr__
 
+    @property
+    def is_empty(self) -> bool:
+        return self == UpstreamCredentials()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "headers": dict(self.headers),
