@@ -26,8 +26,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-npm-tools:
-	cd tests/npm && npm ci --no-audit --no-fund --loglevel=error
+npm-tools: tests/npm/node_modules/.installed
+
+# `npm install` (not `npm ci`) because the lock omits other platforms' optional packages.
+tests/npm/node_modules/.installed: tests/npm/package.json tests/npm/package-lock.json
+	cd tests/npm && npm install --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf $(VENV) tests/npm/node_modules
