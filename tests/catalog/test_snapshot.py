@@ -250,8 +250,7 @@ def test_tenants_share_one_namespace() -> None:
     assert {t.tenant for t in snapshot.tools} == {"default", "acme"}
 
 
-def test_github_sized_snapshot_builds_quickly() -> None:
-    import time
+def test_github_sized_snapshot_builds() -> None:
 
     properties = {f"p{i}": {"type": "string"} for i in range(200)}
     big = orjson.dumps({"type": "object", "properties": properties}).decode()
@@ -263,8 +262,5 @@ def test_github_sized_snapshot_builds_quickly() -> None:
         )
         for i in range(1223)
     ]
-    started = time.perf_counter()
     snapshot = build_snapshot([api("github", tools)], 1)
-    elapsed = time.perf_counter() - started
     assert len(snapshot.tools) == 1223
-    assert elapsed < 1.0, elapsed  # typically ~20 ms

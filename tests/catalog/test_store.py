@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import date
 from pathlib import Path
 
@@ -296,20 +295,10 @@ async def test_credentials_are_encrypted_at_rest(store: CatalogStore, box: Secre
     assert SECRET not in str(failure.value)
 
 
-async def test_github_sized_import_is_fast(store: CatalogStore) -> None:
-    # ~GitHub: 1,223 operations; ~6 MB of schema JSON in total.
+async def test_github_sized_import_round_trips(store: CatalogStore) -> None:
+    # ~GitHub: 1,223 operations; ~6 MB of schema JSON in total. (Its speed is measured in benchmarks/.)
     api = make_api(1223, schema_bytes=4800)
-    started = time.perf_counter()
     info = await store.put_api("github", api, **api_kwargs())
-    put_s = time.perf_counter() - started
-    started = time.perf_counter()
     replaced = await store.put_api("github", api, **api_kwargs())
-    replace_s = time.perf_counter() - started
-    started = time.perf_counter()
-    apis = await store.load_catalog()
-    snapshot = build_snapshot(apis, await store.revision())
-    load_s = time.perf_counter() - started
-    print(f"put_api {put_s:.3f}s, re-put {replace_s:.3f}s, load+snapshot {load_s:.3f}s")
+    snapshot = build_snapshot(await store.load_catalog(), await store.revision())
     assert info.tool_count == replaced.tool_count == len(snapshot.tools) == 1223
-    # Generous bounds (shared CI machines); typical numbers are 5-10x lower.
-    assert put_s < 3 and replace_s < 3 and load_s < 3

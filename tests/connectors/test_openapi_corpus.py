@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -145,11 +144,8 @@ def test_flat_meta_schema_agrees_with_check_schema(schema: dict[str, Any]) -> No
     assert META.is_valid(schema) == valid
 
 
-def test_github_is_fast_and_compact(shared_specs: Path) -> None:
-    started = time.perf_counter()
-    spec = load_spec(str(shared_specs / "github-rest-3.0.json"))
-    api = convert(spec)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"GitHub load+convert took {elapsed:.2f}s"
+def test_github_schemas_are_compact(shared_specs: Path) -> None:
+    # Only reachable $defs per tool; the import's speed is measured in benchmarks/, not here.
+    api = convert(load_spec(str(shared_specs / "github-rest-3.0.json")))
     total = sum(len(orjson.dumps(t.input_schema)) for t in api.tools)
     assert total < 3_000_000, f"GitHub inputSchemas are {total} bytes"
