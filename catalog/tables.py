@@ -12,12 +12,16 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -135,3 +139,60 @@ class CatalogState(Base):
 
 
 STATE_ROW_ID = 1
+
+
+# The embedded authorization server's tables (migration c0002_auth); Core tables, used by hub/auth/store.py.
+auth_users = Table(
+    "auth_users",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+auth_clients = Table(
+    "auth_clients",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("client_id", String(512), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # "dcr", "cimd" or "cli"
+    Column("tenant", String(64)),  # fixed tenant (client credentials); None: the user's
+    Column("name", Text),
+    Column("secret_hash", String(64)),
+    Column("auth_method", String(32), nullable=False),
+    Column("redirect_uris", Text, nullable=False),
+    Column("grant_types", Text, nullable=False),
+    Column("scope", Text),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+auth_codes = Table(
+    "auth_codes",
+    Base.metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(512), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+auth_refresh_tokens = Table(
+    "auth_refresh_tokens",
+    Base.metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", String(64), nullable=False),
+    Column("client_id", String(512), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("revoked", Boolean, nullable=False),
+    Index("ix_auth_refresh_tokens_family_id", "family_id"),
+)

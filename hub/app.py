@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalog.crypto import load_or_create_key
 from catalog.db import create_engine
@@ -27,15 +27,19 @@ from connectors.http import UpstreamPool
 from connectors.openapi.executor import OpenApiExecutor
 from connectors.ssrf import AddressPolicy
 from hub.admin import AdminApi, error_response
+from hub.auth import AuthLayer, build_auth
+from hub.auth.cli import public_url
 from hub.catalog_sync import CatalogHolder
 from hub.config import HubSettings
 from hub.fastpath import FastPath
 from hub.fastpath import Handler as FastHandler
-from hub.http_guards import BodySizeLimit, BodyTooLarge, HostOriginGuard
+from hub.http_guards import BodySizeLimit, BodyTooLarge, HostOriginGuard, TrimHeaderValues
 from hub.importer import Importer
 from hub.mcp_server import HubServer, build_mcp_server, fast_methods
 from hub.tool_calls import ToolCaller
 from hub.tool_lists import ToolLister
+from llm.routes import LlmRouterApp, build_llm_app
+from llm.usage import MemoryUsageSink
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,8 @@ class Hub:
     server: HubServer
     session_manager: StreamableHTTPSessionManager
     fast_handler: FastHandler
+    llm: LlmRouterApp | None
+    auth: AuthLayer | None
 
 
 def build_hub(settings: HubSettings) -> Hub:
@@ -81,7 +87,17 @@ def build_hub(settings: HubSettings) -> Hub:
         max_request_body_size=settings.server.max_body_bytes,
     )
     importer = Importer(store, pool, policy, settings.network.spec_fetch_max_bytes)
-    return Hub(settings, store, holder, pool, importer, server, session_manager, fast_methods(caller, lister))
+    llm = build_llm_app(settings.llm, MemoryUsageSink()) if settings.llm.model_list else None
+    auth = None if settings.insecure_no_auth else _build_auth(settings, store)
+    fast = fast_methods(caller, lister)
+    return Hub(settings, store, holder, pool, importer, server, session_manager, fast, llm, auth)
+
+
+def _build_auth(settings: HubSettings, store: CatalogStore) -> AuthLayer:
+    try:
+        return build_auth(settings.auth, settings.data_dir, store.engine, public_url=public_url(settings))
+    except ValueError as exc:
+        raise ConfigError(f"auth configuration: {exc}") from exc
 
 
 def _secret(settings: HubSettings) -> str | None:
@@ -97,15 +113,11 @@ def transport_security(settings: HubSettings) -> TransportSecuritySettings:
 
 
 def create_app(settings: HubSettings) -> Starlette:
-    if not settings.insecure_no_auth:
-        raise ConfigError(
-            "no authentication is configured; OAuth support is not built yet, so run with "
-            "--insecure-no-auth (loopback only) for local development"
-        )
     hub = build_hub(settings)
     return Starlette(
         routes=_routes(hub),
-        middleware=_middleware(settings),
+        # Host/Origin and body limits first, then auth (it reads no body; the guard does, limited).
+        middleware=[*_middleware(settings), *(hub.auth.middleware() if hub.auth else [])],
         lifespan=lambda app: _lifespan(hub),
         exception_handlers={BodyTooLarge: _body_too_large},
     )
@@ -113,6 +125,7 @@ def create_app(settings: HubSettings) -> Starlette:
 
 def _middleware(settings: HubSettings) -> list[Middleware]:
     return [
+        Middleware(TrimHeaderValues),
         Middleware(
             HostOriginGuard,
             allowed_hosts=settings.server.allowed_hosts,
@@ -121,7 +134,10 @@ def _middleware(settings: HubSettings) -> list[Middleware]:
         Middleware(
             BodySizeLimit,
             default_limit=settings.server.max_body_bytes,
-            prefix_limits={"/admin/": settings.server.admin_max_body_bytes},
+            prefix_limits={
+                "/admin/": settings.server.admin_max_body_bytes,
+                "/v1/": settings.llm.max_body_bytes,
+            },
         ),
     ]
 
@@ -151,18 +167,25 @@ def _routes(hub: Hub) -> list[BaseRoute]:
         )
 
     sdk_app = StreamableHTTPASGIApp(hub.session_manager)
-    mcp_app = (
+    mcp_app: ASGIApp = (
         sdk_app
         if not hub.settings.server.fast_path
         else FastPath(sdk_app, hub.session_manager, hub.fast_handler, hub.server.server_info_stamp)
     )
+    messages_app: ASGIApp = sse.handle_post_message
+    if hub.auth is not None:
+        # tools/call without the tool's scopes: HTTP 403 insufficient_scope, on both transports.
+        mcp_app = hub.auth.guard(mcp_app, lambda name: hub.holder.snapshot.get(name))
+        messages_app = hub.auth.guard(messages_app, lambda name: hub.holder.snapshot.get(name))
     return [
+        *(hub.auth.routes() if hub.auth else []),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/mcp", mcp_app, methods=["GET", "POST", "DELETE"]),
         Route("/sse", _AsgiEndpoint(handle_sse), methods=["GET"]),
-        Mount("/messages/", app=sse.handle_post_message),
+        Mount("/messages/", app=messages_app),
         *AdminApi(hub.store, hub.importer, hub.holder).routes(),
+        *(hub.llm.routes() if hub.llm else []),
     ]
 
 
@@ -185,6 +208,10 @@ async def _lifespan(hub: Hub) -> AsyncIterator[None]:
     await migrate(hub.settings.resolved_database_url)
     await hub.holder.reload()
     poller = asyncio.create_task(hub.holder.run(), name="catalog-poller")
+    if hub.llm:
+        await hub.llm.startup()
+    if hub.auth:
+        await hub.auth.startup()  # after migrate(): it reads the c0002 auth tables
     try:
         async with hub.session_manager.run():
             yield
@@ -192,5 +219,9 @@ async def _lifespan(hub: Hub) -> AsyncIterator[None]:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        if hub.llm:
+            await hub.llm.aclose()
+        if hub.auth:
+            await hub.auth.aclose()
         await hub.pool.aclose()
         await hub.store.aclose()

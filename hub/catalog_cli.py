@@ -69,7 +69,7 @@ async def add_api(catalog: CatalogAccess, args: argparse.Namespace) -> int:
             oauth2_token_url=args.oauth2_token_url,
             oauth2_scopes=args.oauth2_scope,
         )
-        request = ImportRequest(args.name, args.spec, args.base_url, credentials)
+        request = ImportRequest(args.name, args.spec, args.base_url, credentials, tenant=args.tenant)
         info = await catalog.importer.run(request, progress)
     except (ImportFailed, SpecError, CatalogError, UpstreamError) as exc:
         print(f"mcphub: import of {args.name!r} failed, catalog unchanged: {exc}", file=sys.stderr)

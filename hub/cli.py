@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--oauth2-client-secret", help="OAuth2 client-credentials grant: client secret")
     add.add_argument("--oauth2-token-url", help="token endpoint (default: the spec's clientCredentials flow)")
     add.add_argument("--oauth2-scope", action="append", default=[], help="scope to request (repeatable)")
+    add.add_argument("--tenant", default="default", help="tenant that owns the API (default: default)")
     add.set_defaults(run=_api_add)
     lst = api.add_parser("list", parents=[common], help="list registered APIs")
     lst.add_argument("--json", action="store_true")
@@ -93,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--api", help="only this API's tools")
     tl.add_argument("--json", action="store_true")
     tl.set_defaults(run=_tools_list)
+
+    from hub.auth.cli import add_auth_commands
+
+    add_auth_commands(commands, common)
     return parser
 
 

@@ -23,6 +23,7 @@ from mcp.shared.inbound import (
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.auth import Principal, principal_of
 from hub.tool_calls import ToolCallError
 
 FAST_METHODS = frozenset({"tools/call", "tools/list"})
@@ -36,7 +37,7 @@ _MODERN_EXTRAS: dict[str, dict[str, Any]] = {
     "tools/list": {"resultType": "complete", "ttlMs": 0, "cacheScope": "private"},
 }
 
-Handler = Callable[[str, dict[str, Any]], Any]  # async (method, params) -> result dict
+Handler = Callable[[str, dict[str, Any], Any], Any]  # async (method, params, principal|None) -> result
 
 
 class FastPath:
@@ -64,7 +65,7 @@ class FastPath:
         message = _plain_request(body)
         if message is None or (era == "modern" and not _modern_ok(message, headers)):
             return await self._sdk_app(scope, _replay(body, receive), send)
-        await self._answer(era, message, headers, send)
+        await self._answer(era, message, headers, send, principal_of(scope))
 
     def _era(self, headers: dict[bytes, bytes], raw: list[tuple[bytes, bytes]]) -> str | None:
         if not _accepts_json_and_sse(headers.get(b"accept", b"")):
@@ -86,11 +87,16 @@ class FastPath:
         return "legacy"
 
     async def _answer(
-        self, era: str, message: dict[str, Any], headers: dict[bytes, bytes], send: Send
+        self,
+        era: str,
+        message: dict[str, Any],
+        headers: dict[bytes, bytes],
+        send: Send,
+        principal: Principal | None,
     ) -> None:
         params = message.get("params") or {}
         try:
-            result = await self._handle(message["method"], params)
+            result = await self._handle(message["method"], params, principal)
             if era == "modern":
                 result = {**result, **_MODERN_EXTRAS[message["method"]], "_meta": self._server_info_meta}
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"], "result": result}
@@ -126,9 +132,22 @@ def _plain_request(body: bytes) -> dict[str, Any] | None:
         return None
     if message.get("method") not in FAST_METHODS or not isinstance(message.get("id"), str | int):
         return None
-    if isinstance(message["id"], bool) or not isinstance(message.get("params", {}), dict):
+    params = message.get("params", {})
+    if isinstance(message["id"], bool) or not isinstance(params, dict):
         return None
-    return message
+    return message if _plain_params(message["method"], params) else None
+
+
+def _plain_params(method: str, params: dict[str, Any]) -> bool:
+    """Whether the params have the shape the SDK accepts; any other shape gets the SDK's own error.
+
+    (Without this, falsy non-object `arguments` such as `[]`, `""` or `0` were called as `{}`.)
+    """
+    if not isinstance(params.get("_meta", {}), dict):
+        return False
+    if method == "tools/list":
+        return isinstance(params.get("cursor"), str | None)
+    return isinstance(params.get("name"), str) and isinstance(params.get("arguments"), dict | None)
 
 
 def _modern_ok(message: dict[str, Any], headers: dict[bytes, bytes]) -> bool:

@@ -1,4 +1,4 @@
-"""ASGI guards in front of every route: Host/Origin allow-lists and request body size limits."""
+"""ASGI guards in front of every route: header value trimming, Host/Origin allow-lists, body size limits."""
 
 from __future__ import annotations
 
@@ -23,6 +23,26 @@ async def _reject(send: Send, status: int, message: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_OWS = (b" ", b"\t")
+
+
+class TrimHeaderValues:
+    """Strips leading/trailing whitespace from request header values (RFC 9110 section 5.5).
+
+    A field value never includes its surrounding whitespace, but uvicorn's default parser
+    (httptools) keeps trailing whitespace (h11 strips it). Unstripped, `Mcp-Name: tool ` fails the
+    SDK's exact header/body comparison (-32020) and a Host header would fail the allow-list.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(v[-1:] in _OWS or v[:1] in _OWS for _, v in scope["headers"]):
+            scope = {**scope, "headers": [(k, v.strip(b" \t")) for k, v in scope["headers"]]}
+        await self.app(scope, receive, send)
 
 
 class HostOriginGuard:

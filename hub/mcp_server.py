@@ -16,6 +16,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from mcp.shared.exceptions import MCPError
 
 from catalog.snapshot import CatalogSnapshot
+from hub.auth import Principal, principal_of
 from hub.catalog_sync import CatalogHolder
 from hub.fastpath import Handler as FastHandler
 from hub.tool_calls import INVALID_PARAMS, ToolCaller, ToolCallError
@@ -74,16 +75,22 @@ def _session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
     return f"sse:{sse_id}" if sse_id else None
 
 
+def _principal(ctx: ServerRequestContext[Any, Any]) -> Principal | None:
+    """The Principal the auth middleware put on the HTTP request that carried this message."""
+    scope = getattr(ctx.request, "scope", None)
+    return principal_of(scope) if isinstance(scope, dict) else None
+
+
 def fast_methods(caller: ToolCaller, lister: ToolLister) -> FastHandler:
     """The lean route's handler: the same answers as the SDK handlers below, as plain dicts."""
 
-    async def handle(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def handle(method: str, params: dict[str, Any], principal: Principal | None) -> dict[str, Any]:
         if method == "tools/list":
-            return lister.page_json(params.get("cursor"))
+            return lister.page_json(params.get("cursor"), principal)
         name = params.get("name")
         if not isinstance(name, str):
             raise ToolCallError(INVALID_PARAMS, "tools/call needs a tool 'name'")
-        return await caller.call(name, params.get("arguments"))
+        return await caller.call(name, params.get("arguments"), principal)
 
     return handle
 
@@ -98,7 +105,7 @@ def build_mcp_server(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         try:
-            page = lister.page(params.cursor if params else None)
+            page = lister.page(params.cursor if params else None, _principal(ctx))
         except ToolCallError as exc:
             raise MCPError(exc.code, exc.message) from exc
         return types.ListToolsResult.model_validate(page)
@@ -111,7 +118,7 @@ def build_mcp_server(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         try:
-            result = await caller.call(params.name, params.arguments)
+            result = await caller.call(params.name, params.arguments, _principal(ctx))
         except ToolCallError as exc:
             raise MCPError(exc.code, exc.message) from exc
         return types.CallToolResult.model_validate(result)

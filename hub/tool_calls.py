@@ -10,6 +10,7 @@ from jsonschema.exceptions import best_match
 from catalog.snapshot import CatalogSnapshot, CatalogTool
 from connectors.openapi.credentials import UpstreamCredentials
 from connectors.openapi.executor import ExecutableOperation, OpenApiExecutor
+from hub.auth import Principal, Verdict, check_call
 from hub.catalog_sync import CatalogHolder
 
 INVALID_PARAMS = -32602
@@ -27,9 +28,10 @@ class ToolCallError(Exception):
 class _PreparedTool:
     """Per-tool objects built once per snapshot, reused by every call."""
 
-    __slots__ = ("operation", "validator")
+    __slots__ = ("operation", "tool", "validator")
 
     def __init__(self, tool: CatalogTool) -> None:
+        self.tool = tool
         self.validator = Draft202012Validator(tool.input_schema)
         self.operation = ExecutableOperation(
             plan=tool.plan,
@@ -47,8 +49,14 @@ class ToolCaller:
         self._prepared: dict[str, _PreparedTool] = {}
         self._revision = holder.snapshot.revision
 
-    async def call(self, name: str, arguments: dict[str, Any] | None) -> dict[str, Any]:
+    async def call(
+        self, name: str, arguments: dict[str, Any] | None, principal: Principal | None = None
+    ) -> dict[str, Any]:
         prepared = self._prepare(self._holder.snapshot, name)
+        # Another tenant's tool answers exactly like a missing one; scopes were checked (HTTP 403)
+        # by the ToolCallGuard in front, this is the second line.
+        if principal is not None and check_call(principal, prepared.tool) is not Verdict.ALLOWED:
+            raise ToolCallError(INVALID_PARAMS, f"Unknown tool: {name}")
         args = arguments or {}
         _validate(prepared.validator, args)
         return await self._executor.call(prepared.operation, args)

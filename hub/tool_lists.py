@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from catalog.snapshot import CatalogSnapshot, CatalogTool, InvalidCursorError
+from hub.auth import Principal, ScopedViews
 from hub.catalog_sync import CatalogHolder
 from hub.tool_calls import INVALID_PARAMS, ToolCallError
 
@@ -37,23 +38,30 @@ class ToolLister:
         self._holder = holder
         self._page_size = page_size
         self._revision = -2
-        self._json_pages: dict[str | None, dict[str, Any]] = {}
+        # Keyed by (tenant, scopes, cursor): principals with equal grants share pages.
+        self._json_pages: dict[tuple[str, frozenset[str], str | None] | str | None, dict[str, Any]] = {}
+        self._views = ScopedViews()
 
-    def page(self, cursor: str | None) -> dict[str, Any]:
+    def _snapshot(self, principal: Principal | None) -> CatalogSnapshot:
+        snapshot = self._holder.snapshot
+        return snapshot if principal is None else self._views.view(snapshot, principal)
+
+    def page(self, cursor: str | None, principal: Principal | None = None) -> dict[str, Any]:
         """The page with parsed schemas (for the SDK route)."""
-        tools, next_cursor = self._slice(self._holder.snapshot, cursor)
+        tools, next_cursor = self._slice(self._snapshot(principal), cursor)
         return _page([tool_wire(t, raw=False) for t in tools], next_cursor)
 
-    def page_json(self, cursor: str | None) -> dict[str, Any]:
+    def page_json(self, cursor: str | None, principal: Principal | None = None) -> dict[str, Any]:
         """The page with `tools` as one pre-serialised JSON fragment (for the lean route)."""
-        snapshot = self._holder.snapshot
-        if snapshot.revision != self._revision:
-            self._json_pages, self._revision = {}, snapshot.revision
-        page = self._json_pages.get(cursor)
+        if self._holder.snapshot.revision != self._revision:
+            self._json_pages, self._revision = {}, self._holder.snapshot.revision
+        snapshot = self._snapshot(principal)
+        key = cursor if principal is None else (principal.tenant, principal.scopes, cursor)
+        page = self._json_pages.get(key)
         if page is None:
             tools, next_cursor = self._slice(snapshot, cursor)
             wire = orjson.dumps([tool_wire(t, raw=True) for t in tools])
-            page = self._json_pages[cursor] = _page(orjson.Fragment(wire), next_cursor)
+            page = self._json_pages[key] = _page(orjson.Fragment(wire), next_cursor)
         return page
 
     def _slice(

@@ -28,10 +28,23 @@ class RunningHub:
     port: int
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
+    extra_args: list[str] = field(default_factory=list)  # more `mcphub serve` flags
+    # False: serve with OAuth on (embedded authorization server) instead of `--insecure-no-auth`.
+    insecure: bool = True
+    # With auth on: the bearer token this helper's own admin API calls (wait_for_tools) send.
+    admin_token: str | None = None
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.log_path = self.data_dir / "hub.log"
+        if not self.insecure:
+            # The hub and the CLI (`mcphub token create`) must agree on issuer and audience; the
+            # CLI has no --port, so both take the public URL from the environment.
+            self.env.setdefault("MCPHUB_AUTH__PUBLIC_URL", self.base_url)
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
 
     @property
     def base_url(self) -> str:
@@ -52,17 +65,10 @@ class RunningHub:
         return result
 
     def start(self) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "hub",
-            "serve",
-            "--insecure-no-auth",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-        ]
+        flags = ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        if self.insecure:
+            flags.insert(0, "--insecure-no-auth")
+        cmd = [sys.executable, "-m", "hub", "serve", *flags, *self.extra_args]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -103,7 +109,8 @@ class RunningHub:
         deadline = time.monotonic() + timeout_s
         names: list[str] = []
         while time.monotonic() < deadline:
-            names = [t["name"] for t in httpx.get(f"{self.base_url}/admin/tools", timeout=5).json()["tools"]]
+            answer = httpx.get(f"{self.base_url}/admin/tools", headers=self.admin_headers, timeout=5)
+            names = [t["name"] for t in answer.json()["tools"]]
             if predicate(names):
                 return
             time.sleep(0.1)
@@ -125,8 +132,11 @@ def hub_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[RunningHub]:
-    hub = RunningHub(data_dir=data_dir, port=free_port(), env=hub_env(extra_env))
+def running_hub(
+    data_dir: Path, extra_env: dict[str, str] | None = None, *, insecure: bool = True
+) -> Iterator[RunningHub]:
+    """`insecure=False` starts the hub with auth on; mint an admin token with its CLI (`token create`)."""
+    hub = RunningHub(data_dir=data_dir, port=free_port(), env=hub_env(extra_env), insecure=insecure)
     hub.start()
     try:
         yield hub
