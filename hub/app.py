@@ -79,13 +79,15 @@ def build_hub(settings: HubSettings) -> Hub:
     executor = OpenApiExecutor(pool, max_response_bytes=settings.upstream.max_response_bytes)
     caller = ToolCaller(holder, executor)
     lister = ToolLister(holder, settings.server.tools_page_size)
-    server, _notifier = build_mcp_server(holder, caller, lister)
+    server, notifier = build_mcp_server(holder, caller, lister)
     session_manager = StreamableHTTPSessionManager(
         app=server,
         json_response=True,
         security_settings=transport_security(settings),
         max_request_body_size=settings.server.max_body_bytes,
     )
+    # The SDK keeps live handshake-era sessions in this dict; it has no public accessor.
+    notifier.track_http_sessions(session_manager._server_instances)
     importer = Importer(store, pool, policy, settings.network.spec_fetch_max_bytes)
     llm = build_llm_app(settings.llm, MemoryUsageSink()) if settings.llm.model_list else None
     auth = None if settings.insecure_no_auth else _build_auth(settings, store)

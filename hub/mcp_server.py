@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
+from collections.abc import Container
 from typing import Any
 
 import mcp_types as types
@@ -22,8 +23,6 @@ from hub.fastpath import Handler as FastHandler
 from hub.tool_calls import INVALID_PARAMS, ToolCaller, ToolCallError
 from hub.tool_lists import ToolLister
 
-logger = logging.getLogger(__name__)
-
 SERVER_NAME = "mcphub"
 SERVER_VERSION = "0.1.0"
 
@@ -41,25 +40,44 @@ class HubServer(Server[Any]):
         return super().create_initialization_options(options, experimental_capabilities, extensions)
 
 
+_PRUNE_EVERY = 64
+
+
 class ListChangedNotifier:
     """Tells connected clients that the tool list changed, on whichever channel their era has."""
 
     def __init__(self, bus: InMemorySubscriptionBus) -> None:
         self._bus = bus
         self._sessions: dict[str, ServerSession] = {}
+        self._live_http: Container[str] | None = None
+
+    def track_http_sessions(self, live: Container[str]) -> None:
+        """The transport's live session ids, so ended sessions are forgotten without a catalog change."""
+        self._live_http = live
 
     def remember(self, key: str | None, session: ServerSession) -> None:
-        if key is not None:
-            self._sessions[key] = session
+        if key is None:
+            return
+        if len(self._sessions) % _PRUNE_EVERY == 0:
+            self._forget_ended_http_sessions()
+        self._sessions[key] = session
+
+    def _forget_ended_http_sessions(self) -> None:
+        live = self._live_http
+        if live is not None:
+            for key in [k for k in self._sessions if k.startswith("http:") and k[5:] not in live]:
+                del self._sessions[key]
 
     async def notify(self, _snapshot: CatalogSnapshot) -> None:
         await self._bus.publish(ToolsListChanged())
-        for key, session in list(self._sessions.items()):
-            try:
-                await session.send_tool_list_changed()
-            except Exception:
-                # The session ended; its stream is gone. Forget it.
-                self._sessions.pop(key, None)
+        self._forget_ended_http_sessions()
+        sessions = list(self._sessions.items())
+        results = await asyncio.gather(
+            *(s.send_tool_list_changed() for _, s in sessions), return_exceptions=True
+        )
+        for (key, _), result in zip(sessions, results, strict=True):
+            if isinstance(result, BaseException):
+                self._sessions.pop(key, None)  # its stream is gone
 
 
 def _session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
