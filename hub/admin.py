@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from connectors.openapi.errors import SpecError
 from hub.admin_openapi import ADMIN_OPENAPI
 from hub.catalog_sync import CatalogHolder
 from hub.importer import Importer, ImportFailed, ImportRequest, credentials_from
+from hub.jsonable import to_json
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +32,6 @@ class AdminError(Exception):
 
 def error_response(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
-
-
-def to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(v) for k, v in dataclasses.asdict(value).items() if k != "credentials"}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    return value
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from connectors.http import UpstreamPool
 from connectors.openapi.executor import OpenApiExecutor
 from connectors.ssrf import AddressPolicy
 from hub.admin import AdminApi, error_response
-from hub.auth import AuthLayer, build_auth
 from hub.auth.cli import public_url
+from hub.auth.layer import AuthLayer, build_auth
 from hub.catalog_sync import CatalogHolder
 from hub.config import HubSettings
 from hub.fastpath import FastPath

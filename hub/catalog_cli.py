@@ -17,10 +17,10 @@ from catalog.store import CatalogError, CatalogStore
 from connectors.http import UpstreamError, UpstreamPool
 from connectors.openapi.errors import SpecError
 from connectors.ssrf import AddressPolicy
-from hub.admin import to_json
 from hub.cli import print_json
 from hub.config import HubSettings
 from hub.importer import Importer, ImportFailed, ImportRequest, credentials_from, parse_header
+from hub.jsonable import to_json
 
 
 @dataclass(slots=True)

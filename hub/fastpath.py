@@ -23,7 +23,8 @@ from mcp.shared.inbound import (
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth import Principal, principal_of
+from hub.auth.middleware import principal_of
+from hub.auth.principal import Principal
 from hub.tool_calls import ToolCallError
 
 FAST_METHODS = frozenset({"tools/call", "tools/list"})

@@ -17,7 +17,8 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, Too
 from mcp.shared.exceptions import MCPError
 
 from catalog.snapshot import CatalogSnapshot
-from hub.auth import Principal, principal_of
+from hub.auth.middleware import principal_of
+from hub.auth.principal import Principal
 from hub.catalog_sync import CatalogHolder
 from hub.fastpath import Handler as FastHandler
 from hub.tool_calls import INVALID_PARAMS, ToolCaller, ToolCallError

@@ -10,7 +10,8 @@ from jsonschema.exceptions import best_match
 from catalog.snapshot import CatalogSnapshot, CatalogTool
 from connectors.openapi.credentials import UpstreamCredentials
 from connectors.openapi.executor import ExecutableOperation, OpenApiExecutor
-from hub.auth import Principal, Verdict, check_call
+from hub.auth.principal import Principal
+from hub.auth.scopes import Verdict, check_call
 from hub.catalog_sync import CatalogHolder
 
 INVALID_PARAMS = -32602

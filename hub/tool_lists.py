@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from catalog.snapshot import CatalogSnapshot, CatalogTool, InvalidCursorError
-from hub.auth import Principal, ScopedViews
+from hub.auth.principal import Principal
+from hub.auth.scopes import ScopedViews
 from hub.catalog_sync import CatalogHolder
 from hub.tool_calls import INVALID_PARAMS, ToolCallError
 

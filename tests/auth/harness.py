@@ -21,8 +21,11 @@ from starlette.routing import Route, request_response
 from catalog.db import create_engine
 from catalog.migrate import migrate
 from catalog.snapshot import ApiInfo, CatalogSnapshot, CatalogTool
-from hub.auth import AuthLayer, AuthSettings, ScopedViews, Verdict, build_auth, check_call, principal_of
+from hub.auth.layer import AuthLayer, build_auth
+from hub.auth.middleware import principal_of
 from hub.auth.passwords import hash_password
+from hub.auth.scopes import ScopedViews, Verdict, check_call
+from hub.auth.settings import AuthSettings
 from hub.auth.store import UserRecord
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from catalog.db import create_engine
-from catalog.migrate import MIGRATIONS_DIR, alembic_config, migrate
+from catalog.migrate import HEAD_REVISION, MIGRATIONS_DIR, alembic_config, migrate
 from catalog.tables import Base, CatalogState
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -103,3 +103,7 @@ def test_migration_files_are_package_data() -> None:
 async def test_unreachable_database_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="unable to open database file"):
         await migrate(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'catalog.db'}")
+
+
+def test_head_revision_constant_is_alembic_head() -> None:
+    assert _head() == HEAD_REVISION
