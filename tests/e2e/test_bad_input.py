@@ -135,3 +135,23 @@ def test_health_endpoints(petstore_hub: RunningHub) -> None:
     assert httpx2.get(f"{petstore_hub.base_url}/healthz").json() == {"status": "ok"}
     ready = httpx2.get(f"{petstore_hub.base_url}/readyz").json()
     assert ready["status"] == "ready" and ready["tools"] >= 6
+
+
+def test_admin_overrides_rename_and_disable_tools(petstore_hub: RunningHub) -> None:
+    base = f"{petstore_hub.base_url}/admin/apis/plus/overrides"
+    rename = {"key": "GET /pets", "name": "plus_find_pets", "description": "Find pets (renamed)"}
+    assert httpx2.patch(base, json=rename).status_code == 204
+    assert httpx2.patch(base, json={"key": "POST /pets", "enabled": False}).status_code == 204
+    try:
+        tools = {
+            t["name"]: t for t in httpx2.get(f"{petstore_hub.base_url}/admin/tools?api=plus").json()["tools"]
+        }
+        assert "plus_find_pets" in tools and "plus_listPets" not in tools
+        assert tools["plus_find_pets"]["description"] == "Find pets (renamed)"
+        assert "plus_createPets" not in tools
+    finally:
+        httpx2.patch(base, json={"key": "GET /pets", "name": "", "description": ""})
+        httpx2.patch(base, json={"key": "POST /pets", "enabled": True})
+    assert "plus_listPets" in _tool_names(petstore_hub) and "plus_createPets" in _tool_names(petstore_hub)
+    unknown = httpx2.patch(base, json={"key": "GET /nowhere", "enabled": False})
+    assert unknown.status_code == 422
