@@ -146,7 +146,7 @@ def build_mcp_server(
         SERVER_NAME,
         version=SERVER_VERSION,
         title="mcphub",
-        instructions="Tools generated from the OpenAPI specs and MCP servers registered with this hub.",
+        instructions="Tools generated from the OpenAPI specs registered with this hub.",
         # The list changes whenever the catalog does; clients should re-list on list_changed.
         cache_hints={"tools/list": CacheHint(ttl_ms=0, scope="private")},
         get_tool_input_schema=input_schema,
