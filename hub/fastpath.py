@@ -21,8 +21,9 @@ from mcp.shared.inbound import (
     find_duplicated_routing_header,
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.asgi_body import read_body, replay
 from hub.auth.middleware import principal_of
 from hub.auth.principal import Principal
 from hub.tool_calls import ToolCallError
@@ -62,10 +63,10 @@ class FastPath:
         if era is None:
             return await self._sdk_app(scope, receive, send)
         # Oversized bodies never get here whole: the BodySizeLimit guard in front raises first.
-        body = await _read_body(receive)
+        body = await read_body(receive)
         message = _plain_request(body)
         if message is None or (era == "modern" and not _modern_ok(message, headers)):
-            return await self._sdk_app(scope, _replay(body, receive), send)
+            return await self._sdk_app(scope, replay(body, receive), send)
         await self._answer(era, message, headers, send, principal_of(scope))
 
     def _era(self, headers: dict[bytes, bytes], raw: list[tuple[bytes, bytes]]) -> str | None:
@@ -155,28 +156,6 @@ def _modern_ok(message: dict[str, Any], headers: dict[bytes, bytes]) -> bool:
     text_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
     verdict = classify_inbound_request(message, headers=text_headers)
     return not isinstance(verdict, InboundLadderRejection)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _send_json(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:

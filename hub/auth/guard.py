@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalog.snapshot import CatalogTool
+from hub.asgi_body import read_body, replay
 from hub.auth.challenge import Challenger
 from hub.auth.middleware import principal_of
 from hub.auth.principal import Principal
@@ -64,25 +65,3 @@ class ToolCallGuard:
         if missing:
             return await self._challenger.insufficient_scope(send, missing)
         await self._app(scope, replay(body, receive), send)
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
