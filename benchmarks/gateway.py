@@ -804,8 +804,10 @@ def github_phase(procs: Processes, work: Path, args: argparse.Namespace) -> dict
         "api", "add", "gh", str(GITHUB_SPEC), "--base-url", "http://127.0.0.1:9", data_dir=fresh_dir
     )
     gh_dir = work / "hub-gh"
-    # Bare interpreter start + imports (and the catalog's creation), to read the CLI wall time against.
+    # The empty catalog the import goes into (database, schema, key), then the CLI's start-up alone
+    # (interpreter, imports, one query), to read the import's wall time against.
     out["cli_startup_s"] = mcphub_cli("api", "list", data_dir=gh_dir)
+    out["cli_start_existing_s"] = mcphub_cli("api", "list", data_dir=gh_dir)
     out["api_add_wall_s"] = mcphub_cli(
         "api", "add", "gh", str(GITHUB_SPEC), "--base-url", "http://127.0.0.1:9", data_dir=gh_dir
     )
@@ -980,7 +982,8 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         print(
             f"\nGitHub spec import: `mcphub api add` {gh['api_add_wall_s']:.2f} s wall into a catalog "
             f"(re-import {gh['api_add_second_wall_s']:.2f} s; into a brand-new data dir "
-            f"{gh['api_add_fresh_dir_wall_s']:.2f} s; a bare `mcphub api list` {gh['cli_startup_s']:.2f} s)"
+            f"{gh['api_add_fresh_dir_wall_s']:.2f} s; `mcphub api list` {gh['cli_startup_s']:.2f} s creating "
+            f"the empty catalog, {gh['cli_start_existing_s']:.2f} s on it: CLI start-up and imports)"
         )
         print(
             f"  in-process: imports {b['import_modules_s']:.2f} s, load_spec {b['load_spec_s']:.2f} s, "
